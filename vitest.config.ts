@@ -44,7 +44,7 @@ export default defineConfig({
           include: ['packages/*/test/**/*.test.ts', 'testkit/**/*.test.ts', 'scripts/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', ...unitTests],
           isolate: false,
-          setupFiles: ['./scripts/shared-worker-guard.ts'],
+          setupFiles: ['./scripts/shared-worker-guard.ts', './scripts/file-cpu-meter.ts'],
           // the first suite that spawns `skyflo` builds the release bundle the others of the run spawn (skyflo-command.ts)
           globalSetup: ['./testkit/services/cli-build-setup.ts'],
         },
@@ -57,6 +57,8 @@ export default defineConfig({
           name: flowsProject,
           include: ['e2e/**/*.test.ts', 'evals/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', imageTest],
+          // each file's CPU (its process and the children it ended), for the summary's "most CPU" list
+          setupFiles: ['./scripts/file-cpu-meter.ts'],
           // folders of the run's own where the first browser suite builds the Command Center bundle the others serve,
           // and the first suite that spawns `skyflo` builds the release bundle the others spawn (skyflo-command.ts)
           globalSetup: ['./e2e/ui/shared-ui-build-setup.ts', './testkit/services/cli-build-setup.ts'],

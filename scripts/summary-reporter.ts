@@ -37,6 +37,8 @@ interface RunTotals {
   failedSuiteNames: string[];
   /** test file (relative to the repo) → milliseconds from environment set-up to its last hook */
   files: Record<string, number>;
+  /** test file → CPU ms it cost, its process and its ended children (only files run with scripts/file-cpu-meter.ts) */
+  cpu: Record<string, number>;
 }
 
 const SLOWEST_SHOWN = 10;
@@ -47,7 +49,7 @@ function totalsFile(): string | undefined {
 }
 
 function readEarlierPhases(file: string | undefined, firstPhase: boolean): RunTotals {
-  const empty: RunTotals = { passed: 0, failed: 0, skipped: 0, failedSuites: 0, unhandledErrors: 0, failedSuiteNames: [], files: {} };
+  const empty: RunTotals = { passed: 0, failed: 0, skipped: 0, failedSuites: 0, unhandledErrors: 0, failedSuiteNames: [], files: {}, cpu: {} };
   if (!file || firstPhase || !existsSync(file)) return empty;
   try {
     return { ...empty, ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<RunTotals>) };
@@ -123,6 +125,8 @@ export default class SummaryReporter implements Reporter {
         totals.failedSuiteNames.push(`${suite.name}: ${suite.error}`);
       }
       totals.files[module.relativeModuleId] = fileDuration(module);
+      const cpuMs = module.meta().cpuMs;
+      if (typeof cpuMs === 'number') totals.cpu[module.relativeModuleId] = cpuMs;
     }
     totals.unhandledErrors += unhandledErrors.length;
     // the first phase hands its figures on; the last one has added them, and nothing comes after it
@@ -134,6 +138,14 @@ export default class SummaryReporter implements Reporter {
       .slice(0, SLOWEST_SHOWN);
     const lines = [`\nslowest ${slowest.length} of ${Object.keys(totals.files).length} test files (set-up, import, tests and hooks):`];
     for (const [name, ms] of slowest) lines.push(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${name}`);
+    const costliest = Object.entries(totals.cpu)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, SLOWEST_SHOWN);
+    if (costliest.length > 0) {
+      const allCpu = Object.values(totals.cpu).reduce((sum, ms) => sum + ms, 0);
+      lines.push('', `most CPU, ${costliest.length} of ${Object.keys(totals.cpu).length} test files (${(allCpu / 1000).toFixed(0)} s in all; the file's process and the child processes it ended):`);
+      for (const [name, ms] of costliest) lines.push(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${name}`);
+    }
     if (totals.failedSuiteNames.length > 0) {
       lines.push('', `failed outside a test (hooks, loading):`);
       for (const name of totals.failedSuiteNames) lines.push(`  ${name}`);

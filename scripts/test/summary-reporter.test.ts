@@ -72,6 +72,28 @@ describe('the test summary reporter', () => {
     expect(lastLine(run.stdout)).toBe('tests: 3 passed, 1 failed, 0 skipped');
   }, 180_000);
 
+  it('names the files that cost most CPU, counting the child processes a file ran', async () => {
+    const meter = path.join(repoRoot, 'scripts', 'file-cpu-meter.ts');
+    // the child spins until it has used 600 ms of CPU, however busy the machine: its CPU, not the file's wall time
+    const spinner = `let x = 0; while (process.cpuUsage().user < 600_000) x += Math.sqrt(x + 1);`;
+    const run = await runVitestOnFixture(
+      'summary-reporter-cpu-',
+      {
+        'child.check.mjs': `import { execFileSync } from 'node:child_process';\nit('runs a busy child', () => { execFileSync(process.execPath, ['-e', ${JSON.stringify(spinner)}]); });\n`,
+        'idle.check.mjs': `it('does nothing', () => expect(1).toBe(1));\n`,
+      },
+      `include: ['*.check.mjs'], maxWorkers: 1, setupFiles: [${JSON.stringify(meter)}], reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]]`,
+    );
+    roots.push(run.root);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const listed = run.stdout.slice(run.stdout.indexOf('most CPU')).split('\n').slice(0, 3);
+    expect(listed[0]).toMatch(/^most CPU, 2 of 2 test files \(\d+ s in all; the file's process and the child processes it ended\):$/);
+    const [childCpu, childFile] = listed[1]!.trim().split(/ s {2}/);
+    expect(childFile).toBe('child.check.mjs');
+    expect(Number(childCpu)).toBeGreaterThanOrEqual(0.6);
+    expect(listed[2]).toMatch(/ s {2}idle\.check\.mjs$/);
+  }, 180_000);
+
   it('words the closing line by kind, and counts every kind as failed', () => {
     expect(closingLine({ passed: 3, failed: 0, skipped: 1, failedSuites: 0, unhandledErrors: 0 })).toBe('tests: 3 passed, 0 failed, 1 skipped');
     expect(closingLine({ passed: 3, failed: 2, skipped: 0, failedSuites: 1, unhandledErrors: 1 })).toBe('tests: 3 passed, 4 failed, 0 skipped (2 failed tests, 1 failed suite, 1 unhandled error)');
