@@ -52,13 +52,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Whole-product flows (the browser, the faults, the evals): few files, long, each in a process of its own,
-          // spread through the package suites by the sequencer, the longest first.
+          // Whole-product flows (the browser, the faults, the evals): few files, long, spread through the package
+          // suites by the sequencer, the longest first. They share worker processes as the package suites do: on one
+          // machine, 12 browser suites took 179 s and 211 s of CPU in a process each, 145 s and 148 s shared (the
+          // engine, kube-sim and playwright imported once per worker); the whole project passed shared.
           name: flowsProject,
           include: ['e2e/**/*.test.ts', 'evals/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', imageTest],
-          // each file's CPU (its process and the children it ended), for the summary's "most CPU" list
-          setupFiles: ['./scripts/file-cpu-meter.ts'],
+          isolate: false,
+          setupFiles: ['./scripts/shared-worker-guard.ts', './scripts/file-cpu-meter.ts'],
           // folders of the run's own where the first browser suite builds the Command Center bundle the others serve,
           // and the first suite that spawns `skyflo` builds the release bundle the others spawn (skyflo-command.ts)
           globalSetup: ['./e2e/ui/shared-ui-build-setup.ts', './testkit/services/cli-build-setup.ts'],

@@ -1,5 +1,5 @@
 /**
- * Set-up file of the `integration` test project (vitest.config.ts), whose files share one worker process and its
+ * Set-up file of the `integration` and `e2e` test projects, whose files share one worker process and its
  * module graph (`isolate: false`): importing the engine once per worker instead of once per file is most of what
  * keeps the tier inside its time. What a file changes in the process itself would then reach the files after it in
  * that worker, so what the suites do change is put back when each file ends: environment variables (harnesses point
