@@ -380,50 +380,45 @@ async function startDroppingHop(target: string, drop: (body: string) => boolean)
 }
 
 describe('a connection that breaks under a call', () => {
-  const callOf = (tool: string) => (body: string) => body.includes('"tools/call"') && body.includes(`"${tool}"`);
-
-  it('a read-only call is sent once more and answers; the server ran it twice, which changes nothing', async () => {
-    const hop = await startDroppingHop(server.url, callOf('echo'));
+  /**
+   * A gateway to the test server through a hop that drops the first `tools/call` of `tool`; `listed`: the gateway has
+   * fetched the tool list first (as the engine always has before a run calls a tool). `ran` starts empty.
+   */
+  async function throughDroppingHop(tool: string, listed: boolean, use: (gateway: ToolGateway, dropped: () => number) => Promise<void>): Promise<void> {
+    const hop = await startDroppingHop(server.url, (body) => body.includes('"tools/call"') && body.includes(`"${tool}"`));
     try {
       const gateway = createToolGateway({ url: hop.url, authToken });
       opened.push(gateway);
-      await gateway.listTools();
+      if (listed) await gateway.listTools();
       ran.length = 0;
-      expect(await gateway.callTool({ name: 'echo', args: { value: 'twice' } })).toMatchObject({ text: 'twice', isError: false });
-      expect(hop.dropped()).toBe(1);
-      expect(ran).toEqual(['echo:twice', 'echo:twice']);
+      await use(gateway, hop.dropped);
     } finally {
       await hop.close();
     }
+  }
+
+  it('a read-only call is sent once more and answers; the server ran it twice, which changes nothing', async () => {
+    await throughDroppingHop('echo', true, async (gateway, dropped) => {
+      expect(await gateway.callTool({ name: 'echo', args: { value: 'twice' } })).toMatchObject({ text: 'twice', isError: false });
+      expect(dropped()).toBe(1);
+      expect(ran).toEqual(['echo:twice', 'echo:twice']);
+    });
   });
 
   it('a change is never sent twice: its call fails as it broke (fetch failed), the server ran it once', async () => {
-    const hop = await startDroppingHop(server.url, callOf('record_change'));
-    try {
-      const gateway = createToolGateway({ url: hop.url, authToken });
-      opened.push(gateway);
-      await gateway.listTools();
-      ran.length = 0;
+    await throughDroppingHop('record_change', true, async (gateway, dropped) => {
       await expect(gateway.callTool({ name: 'record_change', args: { value: 'once' } })).rejects.toThrow(/^fetch failed$/);
-      expect(hop.dropped()).toBe(1);
+      expect(dropped()).toBe(1);
       expect(ran).toEqual(['record_change:once']);
       // and the gateway is usable again: the next call connects anew
       expect((await gateway.callTool({ name: 'echo', args: { value: 'after' } })).text).toBe('after');
-    } finally {
-      await hop.close();
-    }
+    });
   });
 
   it('a read-only call the gateway has no listing for is not repeated (it cannot know the tool is read-only)', async () => {
-    const hop = await startDroppingHop(server.url, callOf('echo'));
-    try {
-      const gateway = createToolGateway({ url: hop.url, authToken });
-      opened.push(gateway);
-      ran.length = 0;
+    await throughDroppingHop('echo', false, async (gateway) => {
       await expect(gateway.callTool({ name: 'echo', args: { value: 'unlisted' } })).rejects.toThrow(/^fetch failed$/);
       expect(ran).toEqual(['echo:unlisted']);
-    } finally {
-      await hop.close();
-    }
+    });
   });
 });
