@@ -23,10 +23,10 @@ const ticksPerSecond = 100;
  * kernel adds to a parent when it reaps a child, grandchildren included once reaped). Where /proc is missing, the
  * process's own only.
  */
-export function processTreeCpuMs(stat: () => string = () => readFileSync('/proc/self/stat', 'utf8')): number {
+function processTreeCpuMs(): number {
   try {
     // the fields after the command name, which is in parentheses and may itself hold spaces or ')'
-    const text = stat();
+    const text = readFileSync('/proc/self/stat', 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // fields 14-17 of proc(5) (utime stime cutime cstime) are 11-14 here, the list starting at field 3 (state)
     const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0);

@@ -81,6 +81,17 @@ function failedSuites(module: TestModule): Array<{ name: string; error: string }
   return failed;
 }
 
+/** the SLOWEST_SHOWN files with the largest figures (ms), largest first */
+function largest(byFile: Record<string, number>): Array<[string, number]> {
+  return Object.entries(byFile)
+    .sort(([, a], [, b]) => b - a)
+    .slice(0, SLOWEST_SHOWN);
+}
+
+function fileLine([name, ms]: [string, number]): string {
+  return `  ${(ms / 1000).toFixed(1).padStart(7)} s  ${name}`;
+}
+
 function firstLine(error: SerializedError | undefined): string {
   return String(error?.message ?? error?.name ?? 'error').split('\n')[0]!.slice(0, 200);
 }
@@ -133,18 +144,12 @@ export default class SummaryReporter implements Reporter {
     if (file && this.firstPhase) writeFileSync(file, JSON.stringify(totals));
     else if (file) rmSync(file, { force: true });
 
-    const slowest = Object.entries(totals.files)
-      .sort(([, a], [, b]) => b - a)
-      .slice(0, SLOWEST_SHOWN);
-    const lines = [`\nslowest ${slowest.length} of ${Object.keys(totals.files).length} test files (set-up, import, tests and hooks):`];
-    for (const [name, ms] of slowest) lines.push(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${name}`);
-    const costliest = Object.entries(totals.cpu)
-      .sort(([, a], [, b]) => b - a)
-      .slice(0, SLOWEST_SHOWN);
+    const slowest = largest(totals.files);
+    const lines = [`\nslowest ${slowest.length} of ${Object.keys(totals.files).length} test files (set-up, import, tests and hooks):`, ...slowest.map(fileLine)];
+    const costliest = largest(totals.cpu);
     if (costliest.length > 0) {
       const allCpu = Object.values(totals.cpu).reduce((sum, ms) => sum + ms, 0);
-      lines.push('', `most CPU, ${costliest.length} of ${Object.keys(totals.cpu).length} test files (${(allCpu / 1000).toFixed(0)} s in all; the file's process and the child processes it ended):`);
-      for (const [name, ms] of costliest) lines.push(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${name}`);
+      lines.push('', `most CPU, ${costliest.length} of ${Object.keys(totals.cpu).length} test files (${(allCpu / 1000).toFixed(0)} s in all; the file's process and the child processes it ended):`, ...costliest.map(fileLine));
     }
     if (totals.failedSuiteNames.length > 0) {
       lines.push('', `failed outside a test (hooks, loading):`);
