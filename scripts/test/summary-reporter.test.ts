@@ -74,12 +74,14 @@ describe('the test summary reporter', () => {
 
   it('names the files that cost most CPU, counting the child processes a file ran', async () => {
     const meter = path.join(repoRoot, 'scripts', 'file-cpu-meter.ts');
-    // the child spins until it has used 600 ms of CPU, however busy the machine: its CPU, not the file's wall time
+    // the child spins until it has used 600 ms of CPU, however busy the machine: its CPU, not the file's wall time.
+    // On a loaded host that takes seconds of wall time (6.2 s in one CI run), past vitest's default 5 s test limit:
+    // the fixture's test gets a limit that only a hung child reaches.
     const spinner = `let x = 0; while (process.cpuUsage().user < 600_000) x += Math.sqrt(x + 1);`;
     const run = await runVitestOnFixture(
       'summary-reporter-cpu-',
       {
-        'child.check.mjs': `import { execFileSync } from 'node:child_process';\nit('runs a busy child', () => { execFileSync(process.execPath, ['-e', ${JSON.stringify(spinner)}]); });\n`,
+        'child.check.mjs': `import { execFileSync } from 'node:child_process';\nit('runs a busy child', () => { execFileSync(process.execPath, ['-e', ${JSON.stringify(spinner)}]); }, 120_000);\n`,
         'idle.check.mjs': `it('does nothing', () => expect(1).toBe(1));\n`,
       },
       `include: ['*.check.mjs'], maxWorkers: 1, setupFiles: [${JSON.stringify(meter)}], reporters: [[${JSON.stringify(reporterPath)}, { firstPhase: true }]]`,
