@@ -4,6 +4,13 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const flowsProject = 'e2e';
 
 /**
+ * Started before every other file: the type check (scripts/test/typecheck.test.ts), one compiler process on one core
+ * for a minute or more, which as the run's last file would be its tail, and as a step before the run left the other
+ * core idle.
+ */
+export const startFirst = ['scripts/test/typecheck.test.ts'];
+
+/**
  * Spreads `flows` evenly through `others`, keeping each list's own order: the i-th of k flows goes at about position
  * i·n/k of the n files in all. The first flow stays first.
  */
@@ -28,10 +35,15 @@ export function interleave<T>(flows: readonly T[], others: readonly T[]): T[] {
  */
 export default class FlowsSpreadSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    return interleave(
-      sorted.filter((file) => file.project.name === flowsProject),
-      sorted.filter((file) => file.project.name !== flowsProject),
-    );
+    return runOrder(await super.sort(files), {
+      first: (file) => startFirst.some((name) => file.moduleId.endsWith(`/${name}`)),
+      flow: (file) => file.project.name === flowsProject,
+    });
   }
+}
+
+/** The files `first` picks, then the rest with the flows spread through the other files (each list in its own order). */
+export function runOrder<T>(sorted: readonly T[], is: { first: (file: T) => boolean; flow: (file: T) => boolean }): T[] {
+  const rest = sorted.filter((file) => !is.first(file));
+  return [...sorted.filter(is.first), ...interleave(rest.filter(is.flow), rest.filter((file) => !is.flow(file)))];
 }

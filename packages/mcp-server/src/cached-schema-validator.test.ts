@@ -1,6 +1,6 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
 import { describe, expect, it } from 'vitest';
-import { cachedSchemaValidator } from './cached-schema-validator.ts';
+import { cachedSchemaValidator, sharedSchemaValidator } from './cached-schema-validator.ts';
 
 /** The real AJV validator, counting its compiles. */
 function countingAjv() {
@@ -54,5 +54,15 @@ describe('the MCP client schema validator compiled once per schema text', () => 
     expect(counter.compiles).toBe(3);
     cached.getValidator({ type: 'object', properties: { a: { type: 'string' } } });
     expect(counter.compiles).toBe(4);
+  });
+
+  it("shares one cache between the process's clients: a second client gets the first one's compiled validator", () => {
+    const schema = { type: 'object', properties: { shared: { type: 'boolean' } }, required: ['shared'] } as const;
+    const first = sharedSchemaValidator().getValidator(schema);
+    const second = sharedSchemaValidator().getValidator(JSON.parse(JSON.stringify(schema)));
+    expect(second).toBe(first);
+    expect(second({ shared: 'yes' }).valid).toBe(false);
+    // a private cache compiles its own
+    expect(cachedSchemaValidator().getValidator(schema)).not.toBe(first);
   });
 });

@@ -24,3 +24,16 @@ export function cachedSchemaValidator(inner: jsonSchemaValidator = new AjvJsonSc
     },
   };
 }
+
+/**
+ * One cache for every MCP client of the process. A compiled validator depends on nothing but its schema's text, and
+ * each new client compiled the whole catalogue's again (~0.5 s of CPU): the engine after every reconnect, and every
+ * engine a process starts (an eval lane's attempts, each test suite's engines: a CPU profile of the metrics-and-logs
+ * evals put 6 % of their CPU in these compiles).
+ */
+const processWide = cachedSchemaValidator();
+
+/** The process's shared validator cache (see above); `cachedSchemaValidator()` makes a private one. */
+export function sharedSchemaValidator(): jsonSchemaValidator {
+  return processWide;
+}

@@ -4,7 +4,7 @@
  * The in-memory pair speaks the 2025-era protocol (initialize, one connection), which is all one process needs.
  */
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
-import { cachedSchemaValidator } from './cached-schema-validator.ts';
+import { sharedSchemaValidator } from './cached-schema-validator.ts';
 import { createMcpServer, type CreateMcpServerOptions } from './create-mcp-server.ts';
 
 export async function connectInProcess(options: CreateMcpServerOptions): Promise<{ client: Client; close(): Promise<void> }> {
@@ -12,7 +12,7 @@ export async function connectInProcess(options: CreateMcpServerOptions): Promise
   const server = createMcpServer({ trustedCaller: true, ...options });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
-  const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { jsonSchemaValidator: cachedSchemaValidator() });
+  const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { jsonSchemaValidator: sharedSchemaValidator() });
   await client.connect(clientTransport);
   return {
     client,

@@ -4,7 +4,7 @@ export { createToolDeps, defaultToolSettings } from './create-tool-deps.ts';
 export { startMcpHttpServer, type McpHttpServer, type StartMcpHttpServerOptions } from './start-mcp-http-server.ts';
 export { checkReadiness, type Readiness } from './http/check-readiness.ts';
 export { connectInProcess } from './connect-in-process.ts';
-export { cachedSchemaValidator } from './cached-schema-validator.ts';
+export { cachedSchemaValidator, sharedSchemaValidator } from './cached-schema-validator.ts';
 export { runTool, isCallable } from './tools/run-tool.ts';
 export { allTools } from './catalogue.ts';
 export { isPreviewable } from './tools/preview/preview-tool-call.ts';

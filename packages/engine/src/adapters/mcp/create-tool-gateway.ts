@@ -59,10 +59,10 @@ async function connect(options: CreateToolGatewayOptions): Promise<Connection> {
   if (options.url) {
     // @skyflo/mcp-server (its whole tool catalogue) is loaded when a connection needs it, not with this module: an
     // engine handed a connected client (tests with a fake server) never loads it
-    const { cachedSchemaValidator } = await import('@skyflo/mcp-server');
+    const { sharedSchemaValidator } = await import('@skyflo/mcp-server');
     // 'auto': the current protocol (2026-07-28, per-request, no session) with a server that speaks it, found by a
     // server/discover probe; the 2025 initialize handshake with one that does not (an older skyflo mcp).
-    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' }, jsonSchemaValidator: cachedSchemaValidator() });
+    const client = new Client({ name: 'skyflo-engine', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' }, jsonSchemaValidator: sharedSchemaValidator() });
     const headers: Record<string, string> = options.authToken ? { Authorization: `Bearer ${options.authToken}` } : {};
     // fetchWithLinkedSignals: the transport hands its one long-lived signal to every fetch; each request gets its
     // own instead, released when the request ends (see linked-abort.ts).
