@@ -3,16 +3,19 @@
  * 98 s on one machine (99 + 35 s of CPU, mostly one core), and ahead of the suites it left the other core idle most of
  * that time; a type error also kept every suite from running. Here the
  * sequencer starts it first (scripts/test-sequencer.ts) and the suites run beside it. `npm run typecheck` runs the same
- * two checks by hand.
+ * checks by hand; the projects are read from that script.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './support/run-vitest.ts';
 
 const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** The projects `npm run typecheck` checks (each `-p` of the script), so the two lists cannot drift apart. */
+const projects = [...(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { typecheck: string } }).scripts.typecheck.matchAll(/-p (\S+)/g)].map((match) => match[1]!);
 
 /** tsc's exit code and what it printed (its diagnostics go to stdout) */
 function typecheck(project: string, cwd = repoRoot): Promise<{ code: number; output: string }> {
@@ -25,15 +28,13 @@ function typecheck(project: string, cwd = repoRoot): Promise<{ code: number; out
 
 // a limit only a hung compiler reaches: on two busy cores the larger project takes a few minutes
 describe('the type check', { timeout: 15 * 60_000 }, () => {
-  it('every package, its tests, the scripts and the evals type-check (tsconfig.json)', async () => {
-    const { code, output } = await typecheck('tsconfig.json');
-    expect(output.trim(), 'tsc -p tsconfig.json').toBe('');
-    expect(code).toBe(0);
+  it('checks what npm run typecheck checks: at least every package with its tests, scripts and evals, and the Command Center', () => {
+    expect(projects).toEqual(expect.arrayContaining(['tsconfig.json', 'packages/ui/tsconfig.json']));
   });
 
-  it('the Command Center type-checks (packages/ui/tsconfig.json)', async () => {
-    const { code, output } = await typecheck('packages/ui/tsconfig.json');
-    expect(output.trim(), 'tsc -p packages/ui/tsconfig.json').toBe('');
+  it.each(projects)('%s type-checks', async (project) => {
+    const { code, output } = await typecheck(project);
+    expect(output.trim(), `tsc -p ${project}`).toBe('');
     expect(code).toBe(0);
   });
 
