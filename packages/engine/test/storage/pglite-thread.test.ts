@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../src/adapters/storage/pglite/embedded-database.ts';
-import { defaultPgliteTemplateDir } from '../../src/adapters/storage/pglite/pglite-template.ts';
+import { defaultPgliteTemplateDir, seedFromPgliteTemplate } from '../../src/adapters/storage/pglite/pglite-template.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'skyflo-pglite-thread-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -158,4 +158,15 @@ describe('a template that cannot be copied', () => {
       await database.close();
     }
   }, 60_000);
+});
+
+describe('seeding a database directory not made yet', () => {
+  it('copies the template into its place rather than leaving PostgreSQL to initialise it (initdb, ~4 s)', async () => {
+    const databaseDir = path.join(scratch, 'not-made-yet', 'pglite');
+    mkdirSync(path.dirname(databaseDir));
+    await expect(seedFromPgliteTemplate({ databaseDir })).resolves.toMatchObject({ layout: 3 });
+    expect(existsSync(path.join(databaseDir, 'PG_VERSION'))).toBe(true);
+    expect(existsSync(path.join(databaseDir, 'base'))).toBe(true);
+    expect(readdirSync(path.dirname(databaseDir))).toEqual(['pglite']);
+  });
 });

@@ -80,14 +80,23 @@ export async function seedFromPgliteTemplate(options: { databaseDir: string; tem
     await rm(staging, { recursive: true, force: true });
     await copyTree(path.join(templateDir, 'pglite'), staging);
     for (const directory of marker.emptyDirectories ?? []) mkdirSync(path.join(staging, directory), { recursive: true, mode: privateDirectoryMode });
-    // Back to back, synchronously: nothing on this thread sees the directory missing between the two.
-    rmdirSync(options.databaseDir);
+    // Back to back, synchronously: nothing on this thread sees the directory missing between the two. A directory
+    // not made yet is no reason to fall back to PostgreSQL's initdb (~4 s): the copy takes its place all the same.
+    removeEmptyDirectory(options.databaseDir);
     renameSync(staging, options.databaseDir);
     return marker;
   } catch {
     await rm(staging, { recursive: true, force: true });
     mkdirSync(options.databaseDir, { recursive: true, mode: privateDirectoryMode });
     return undefined;
+  }
+}
+
+function removeEmptyDirectory(directory: string): void {
+  try {
+    rmdirSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

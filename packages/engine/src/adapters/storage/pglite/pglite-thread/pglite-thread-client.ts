@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
+import { canCompileSourceThread, compileSourceThread, packageCacheDir } from './source-thread-build.ts';
 import { deserializeError, type BatchStatement, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
 
 /** What the storage uses of PGlite, whether in this thread or on the PGlite thread. */
@@ -36,12 +37,15 @@ export function canBatch(connection: PgliteConnection): connection is PgliteThre
 type RequestWithoutId = PgliteRequest extends infer R ? (R extends PgliteRequest ? Omit<R, 'id'> : never) : never;
 
 /**
- * The worker: the compiled file beside this module in a release build (scripts/build-release.mjs), else the
- * TypeScript source, run through tsx's loader as the rest of the engine is in development.
+ * The worker: the compiled file beside this module in a release build (scripts/build-release.mjs), else, in a source
+ * checkout, the TypeScript source compiled once for every thread (source-thread-build.ts). Where that cannot be
+ * compiled, the source through tsx's loader, as the rest of the engine runs in development.
  */
-function startWorker(options: PgliteThreadOptions): Worker {
+async function startWorker(options: PgliteThreadOptions): Promise<Worker> {
   const compiled = new URL('./pglite-thread-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: options });
+  const sourceBuild = await compiledSourceWorker().catch(() => undefined);
+  if (sourceBuild) return new Worker(sourceBuild, { workerData: options });
   // tsx/esm/api's ES module build (require.resolve would give its CommonJS one, which cannot register in a worker)
   const tsxPackage = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsx = pathToFileURL(path.join(tsxPackage, 'dist', 'esm', 'api', 'index.mjs')).href;
@@ -50,8 +54,16 @@ function startWorker(options: PgliteThreadOptions): Worker {
   return new Worker(bootstrap, { eval: true, workerData: options });
 }
 
+/** One compile check per process: the sources do not change under a running engine. */
+let sourceWorker: Promise<string | undefined> | undefined;
+function compiledSourceWorker(): Promise<string | undefined> {
+  const entry = fileURLToPath(new URL('./pglite-thread-worker.ts', import.meta.url));
+  sourceWorker ??= canCompileSourceThread(entry) ? compileSourceThread({ entry, cacheDir: packageCacheDir(entry) }) : Promise.resolve(undefined);
+  return sourceWorker;
+}
+
 export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadClient {
-  const worker = startWorker(options);
+  const starting = startWorker(options);
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 1;
   let closed = false;
@@ -78,11 +90,16 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
     if (message.type === 'result') call.resolve(message.value);
     else call.reject(deserializeError(message.error));
   };
-  worker.on('message', (replies: PgliteReply[]) => {
-    for (const message of replies) settle(message);
-  });
-  worker.on('error', (error) => stop(new Error(`the PGlite thread failed: ${error.message}`, { cause: error })));
-  worker.on('exit', (code) => stop(new Error(`the PGlite thread exited (code ${code})`)));
+  starting.then(
+    (worker) => {
+      worker.on('message', (replies: PgliteReply[]) => {
+        for (const message of replies) settle(message);
+      });
+      worker.on('error', (error) => stop(new Error(`the PGlite thread failed: ${error.message}`, { cause: error })));
+      worker.on('exit', (code) => stop(new Error(`the PGlite thread exited (code ${code})`)));
+    },
+    (error: Error) => stop(new Error(`the PGlite thread could not start: ${error.message}`, { cause: error })),
+  );
 
   // Requests made together go to the thread in one message (see messages.ts): sent by a microtask queued with the
   // first of them, so what was already queued runs first — the runs a batch of replies wakes up (their continuations
@@ -93,8 +110,8 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
   const flushRequests = () => {
     const requests = outbox;
     outbox = [];
-    // a stopped thread has already failed every pending call (stop)
-    if (!stopped) worker.postMessage(requests);
+    // a stopped thread has already failed every pending call (stop); messages keep their order (one promise)
+    if (!stopped) void starting.then((worker) => worker.postMessage(requests), () => undefined);
   };
   const call = <T>(request: RequestWithoutId): Promise<T> => {
     if (stopped) return Promise.reject(stopped);
@@ -165,7 +182,7 @@ export function startPgliteThread(options: PgliteThreadOptions): PgliteThreadCli
       closed = true;
       // A database that never opened has nothing to close; the thread is ended either way.
       await call({ op: 'close' }).catch(() => undefined);
-      await worker.terminate();
+      await (await starting.catch(() => undefined))?.terminate();
     },
   };
   return client;
