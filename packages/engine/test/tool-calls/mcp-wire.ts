@@ -5,9 +5,9 @@
  * started as a process of its own (main.ts, as an operator starts it), for the suites that stop one and start another.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/client';
-import { kubectlPath, repoRoot } from '@skyflo/testkit/tools';
+import { skyfloEntry } from '@skyflo/testkit/services';
+import { kubectlPath } from '@skyflo/testkit/tools';
 import { expect } from 'vitest';
 
 export const TASKS = 'io.modelcontextprotocol/tasks';
@@ -69,12 +69,11 @@ export interface McpServerProcess {
   stop(): Promise<void>;
 }
 
-/** `skyflo mcp --confirm=skyflo` as a process of its own (main.ts), configured from the environment as in a pod. */
+/** `skyflo mcp --confirm=skyflo` as a process of its own, configured from the environment as in a pod. */
 export async function startMcpServerProcess(env: Record<string, string>): Promise<McpServerProcess> {
-  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
-  const mainPath = path.join(repoRoot, 'packages', 'mcp-server', 'src', 'main.ts');
-  // nothing inherited from the developer's shell that would change who may connect or what the key is
-  const child = spawn(tsx, [mainPath, '--port', '0', '--confirm=skyflo'], { env: { ...process.env, MCP_AUTH_TOKEN: '', MCP_STATE_KEY: '', MCP_OAUTH_ISSUER: '', KUBECTL_PATH: kubectlPath, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `skyflo mcp` as a release runs it (the run's bundle: skyflo-command.ts). Nothing inherited from the developer's
+  // shell that would change who may connect or what the key is.
+  const child = spawn(process.execPath, [skyfloEntry(), 'mcp', '--port', '0', '--confirm=skyflo'], { env: { ...process.env, MCP_AUTH_TOKEN: '', MCP_STATE_KEY: '', MCP_OAUTH_ISSUER: '', KUBECTL_PATH: kubectlPath, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
