@@ -2,7 +2,7 @@
  * A 2026-07-28 MCP client that speaks the wire itself (JSON-RPC over Streamable HTTP with the envelope in `_meta`):
  * the SDK v2 client (2.4.0) has no runtime for the tasks extension and refuses a `resultType: "task"` result, and a
  * test that sends a handle to another server than the one that gave it needs the raw request anyway. And `skyflo mcp`
- * started as a process of its own (main.ts, as an operator starts it), for the suites that stop one and start another.
+ * started as a process of its own (as an operator starts it), for the suites that stop one and start another.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/client';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
-import { canCompileSourceThread, compileSourceThread, packageCacheDir } from './source-thread-build.ts';
+import { compileSourceThread, packageCacheDir } from './source-thread-build.ts';
 import { deserializeError, type BatchStatement, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './messages.ts';
 
 /** What the storage uses of PGlite, whether in this thread or on the PGlite thread. */
@@ -55,10 +55,10 @@ async function startWorker(options: PgliteThreadOptions): Promise<Worker> {
 }
 
 /** One compile check per process: the sources do not change under a running engine. */
-let sourceWorker: Promise<string | undefined> | undefined;
-function compiledSourceWorker(): Promise<string | undefined> {
+let sourceWorker: Promise<string> | undefined;
+function compiledSourceWorker(): Promise<string> {
   const entry = fileURLToPath(new URL('./pglite-thread-worker.ts', import.meta.url));
-  sourceWorker ??= canCompileSourceThread(entry) ? compileSourceThread({ entry, cacheDir: packageCacheDir(entry) }) : Promise.resolve(undefined);
+  sourceWorker ??= compileSourceThread({ entry, cacheDir: packageCacheDir(entry) });
   return sourceWorker;
 }
 

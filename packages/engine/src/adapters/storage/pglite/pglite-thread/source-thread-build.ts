@@ -7,12 +7,11 @@
  *
  * The cache is checked against the sources, not trusted: an entry records each input's SHA-256 and is used only while
  * every input still has it, so an edited source is compiled again by the next thread. A release has its own compiled
- * worker (scripts/build-release.mjs) and never comes here; a checkout without esbuild falls back to tsx.
+ * worker (scripts/build-release.mjs) and never comes here; a checkout without esbuild (the compile fails) falls back to tsx.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -43,6 +42,7 @@ export async function compileSourceThread(options: SourceThreadBuildOptions): Pr
   const cached = await readCacheEntry(entryFile);
   if (cached && cached.esbuild === esbuild.version && existsSync(cached.output) && (await inputsUnchanged(cached.inputs))) return cached.output;
 
+  const compiledSources = new Map<string, string>();
   const result = await esbuild.build({
     entryPoints: [options.entry],
     bundle: true,
@@ -54,13 +54,15 @@ export async function compileSourceThread(options: SourceThreadBuildOptions): Pr
     metafile: true,
     write: false,
     logLevel: 'silent',
-    plugins: [sourceModuleUrls],
+    plugins: [sourceModuleUrls(compiledSources)],
   });
   const code = result.outputFiles[0]!.text;
   const inputs: Record<string, string> = {};
   for (const input of Object.keys(result.metafile.inputs)) {
     const file = path.resolve(input);
-    inputs[file] = hashOf(await readFile(file));
+    // the hash of the text esbuild compiled (read once, by the plugin): a file edited during the build is compiled
+    // again next time rather than recorded as compiled
+    inputs[file] = hashOf(compiledSources.get(file) ?? (await readFile(file)));
   }
   await mkdir(options.cacheDir, { recursive: true });
   const output = path.join(options.cacheDir, `${path.basename(options.entry, path.extname(options.entry))}.${hashOf(code).slice(0, 16)}.mjs`);
@@ -76,34 +78,28 @@ export function packageCacheDir(module: string): string {
   return path.join(directory, 'node_modules', '.cache', 'skyflo');
 }
 
-/** Whether this checkout can compile a thread (esbuild installed); a release install has no need and no esbuild. */
-export function canCompileSourceThread(module: string): boolean {
-  try {
-    createRequire(module).resolve(esbuildPackage);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Each inlined source keeps its own import.meta.url (its file's URL), so what it finds beside itself (the migrations,
+ * the template, PGlite's wasm through createRequire) it finds in the sources, wherever the compiled module is. The
+ * text of each source loaded goes into `loaded`, by path: what the cache entry's hashes must describe.
+ */
+function sourceModuleUrls(loaded: Map<string, string>): import('esbuild').Plugin {
+  return {
+    name: 'source-module-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        loaded.set(args.path, source);
+        return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+      });
+    },
+  };
 }
 
 /**
- * Each inlined source keeps its own import.meta.url (its file's URL), so what it finds beside itself (the migrations,
- * the template, PGlite's wasm through createRequire) it finds in the sources, wherever the compiled module is.
- */
-const sourceModuleUrls = {
-  name: 'source-module-urls',
-  setup(build: import('esbuild').PluginBuild) {
-    build.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return undefined;
-      return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
-    });
-  },
-};
-
-/**
  * esbuild is a tool of the checkout, not a dependency of a release: named through a variable, so that the release
- * build (which bundles this module, unused there) does not take it for a package the release must install.
+ * build (which bundles this module, unused there) does not take it for a package the release must install. Where it
+ * is not installed the import fails, and the caller starts the thread through tsx instead.
  */
 const esbuildPackage = 'esbuild';
 function loadEsbuild(): Promise<typeof import('esbuild')> {
