@@ -3,8 +3,9 @@ import FlowsSpreadSequencer, { flowsProject } from './scripts/test-sequencer.ts'
 
 /**
  * The test suites, the first phase of `npm test`. The container image test is the second phase
- * (vitest.image.config.ts): its image build takes minutes of both cores, and run beside the suites it either starves
- * them or, niced, is starved itself past any fixed limit. Run after them, alone, neither limit depends on the load.
+ * (vitest.image.config.ts): its image is built beside this phase by a worker at nice 19 with no test's limit
+ * (e2e/support/image-build-ahead.ts), which takes the cycles the suites leave idle; as a test beside them it either
+ * slowed them or, niced, was starved past its limit.
  */
 export const imageTest = 'e2e/container-image.test.ts';
 

@@ -2,9 +2,10 @@ import { defineConfig } from 'vitest/config';
 import { imageTest } from './vitest.config.ts';
 
 /**
- * The second phase of `npm test`: the container image test alone, after every other suite has finished, so the image
- * build has the machine to itself. The summary reporter adds the first phase's totals, so the last line printed is
- * the total of the whole run.
+ * The second phase of `npm test`: the container image test alone, after every other suite has finished. The image
+ * itself was built beside the suites at nice 19 (e2e/support/image-build-ahead.ts, started by `npm test` before the
+ * first phase), so this phase waits for that build if it is still going and then runs the image. The summary reporter
+ * adds the first phase's totals, so the last line printed is the total of the whole run.
  */
 export default defineConfig({
   test: {

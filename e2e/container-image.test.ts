@@ -5,65 +5,25 @@
  * and Debian. Checks: `serve` answers /api/v1/health on a read-only root filesystem with /data on a volume, as a
  * non-root user under tini; `mcp` answers its health check; the cluster CLIs are in the image; labels, healthcheck.
  *
- * Why the extra flags, all about this CI sandbox rather than the image: buildah runs RUN steps with
- * `--isolation chroot` and podman uses runc (crun refuses the host's hybrid cgroup layout: "cgroups in hybrid mode
- * not supported"); the host lacks CAP_SYS_RESOURCE, so the container's rlimits are set below the host's own
- * (podman's defaults raise them: "setrlimit RLIMIT_NOFILE: Operation not permitted"); podman would schedule the
- * HEALTHCHECK with systemd timers, and there is no systemd (the test runs the check itself); and npm traffic goes through
- * a TLS-intercepting proxy whose CA bundle is mounted for the build only (NODE_EXTRA_CA_CERTS).
+ * How it is built is support/container-image-build.ts; under `npm test` the build runs beside the suites
+ * (support/image-build-ahead.ts) and this file, the run's second phase, waits for it and runs the image.
+ *
+ * Why the extra podman flags, all about this CI sandbox rather than the image: podman uses runc (crun refuses the
+ * host's hybrid cgroup layout: "cgroups in hybrid mode not supported"); the host lacks CAP_SYS_RESOURCE, so the
+ * container's rlimits are set below the host's own (podman's defaults raise them: "setrlimit RLIMIT_NOFILE: Operation
+ * not permitted"); podman would schedule the HEALTHCHECK with systemd timers, and there is no systemd (the test runs
+ * the check itself).
  */
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot } from '@skyflo/testkit/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImageFromContext, makeImageContext, sh } from './support/container-image-build.ts';
+import { awaitImageBuiltAhead } from './support/image-build-ahead.ts';
 import { waitForJson } from './support/release-tarball.ts';
 
-const run = promisify(execFile);
-const tag = `localhost/skyflo:ci-${process.pid}`;
-const hostCaBundle = '/etc/ssl/certs/ca-certificates.crt';
 const runFlags = ['--runtime', 'runc', '--no-healthcheck', '--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
 const containers: string[] = [];
 const volumes: string[] = [];
-let context: string;
-
-/**
- * buildah and podman re-execute themselves from a sealed memfd copy of their own binary (containers/storage's
- * unshare.c, when this sandbox refuses the read-only bind mount it tries first). Sealing waits only briefly for the
- * kernel to let go of the copy's freshly written pages, and on a busy machine it can give up with EBUSY before the
- * step even starts: a failure of the sandbox, not of the image, so that one message is tried again, at most twice.
- */
-const sealRace = /sealing memfd copy: Device or resource busy/;
-const sealRaceAttempts = 3;
-
-async function sh(command: string, args: string[], timeoutMs = 120_000): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { stdout } = await run(command, args, { maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs });
-      return stdout;
-    } catch (error) {
-      const failed = error as { stdout?: string; stderr?: string; message: string };
-      const output = `${failed.stdout ?? ''}\n${failed.stderr ?? ''}`;
-      if (sealRace.test(output) && attempt < sealRaceAttempts) {
-        console.warn(`[container-image] ${command} ${args[0]}: the re-exec's memfd seal was refused (EBUSY); attempt ${attempt + 1} of ${sealRaceAttempts}`);
-        continue;
-      }
-      throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${(failed.stdout ?? '').slice(-4000)}\n${(failed.stderr ?? '').slice(-4000)}`);
-    }
-  }
-}
-
-/**
- * The long steps (making the base, building the image). `npm test` runs this file in a phase of its own, after the
- * other suites (vitest.image.config.ts), so nothing of ours competes with it: it runs at normal priority, since at
- * nice 19 beside a busy neighbour it was starved past its limit.
- */
-async function background(command: string, args: string[], timeoutMs: number): Promise<string> {
-  return sh(command, args, timeoutMs);
-}
+let tag = '';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,20 +36,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The build context: the repository's files (as a clean clone has them) plus kubectl and helm from the npm package. */
-async function makeContext(): Promise<string> {
-  const directory = mkdtempSync(path.join(tmpdir(), 'skyflo-image-context-'));
-  const files = (await sh('git', ['-C', repoRoot, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'])).split('\0').filter(Boolean);
-  for (const file of files) {
-    const source = path.join(repoRoot, file);
-    if (!existsSync(source)) continue; // deleted but not yet committed
-    mkdirSync(path.dirname(path.join(directory, file)), { recursive: true });
-    cpSync(source, path.join(directory, file));
-  }
-  for (const name of ['kubectl', 'helm']) cpSync(path.join(repoRoot, '.tools', 'bin', name), path.join(directory, 'deploy', 'docker', 'bin', name));
-  return directory;
-}
-
 async function startContainer(args: string[], port: number, containerPort: number): Promise<string> {
   const id = (await sh('podman', ['run', '-d', ...runFlags, '--read-only', '--tmpfs', '/tmp', '-p', `127.0.0.1:${port}:${containerPort}`, ...args])).trim();
   containers.push(id);
@@ -97,39 +43,20 @@ async function startContainer(args: string[], port: number, containerPort: numbe
 }
 
 beforeAll(async () => {
-  const base = (await background(path.join(repoRoot, 'deploy', 'docker', 'make-local-base.sh'), [], 600_000)).trim().split('\n').pop()!;
-  context = await makeContext();
-  // A cache of its own (never the user's ~/.npm: a build step must not be able to touch that), kept between runs.
-  const npmCache = path.join(homedir(), '.cache', 'skyflo-image-build-npm');
-  mkdirSync(npmCache, { recursive: true });
-  await background(
-    'buildah',
-    [
-      'bud',
-      // the Docker format keeps HEALTHCHECK (OCI image configs have no field for it)
-      '--format', 'docker',
-      '--isolation', 'chroot',
-      // A RUN step gets 1,024 open files by default under chroot isolation: `npm ci` from the warm cache below opens
-      // more at once and failed with EMFILE (seen on a second run on the CI machine).
-      '--ulimit', 'nofile=16384:16384',
-      '--build-arg', `BASE=${base}`,
-      '--build-arg', 'CLUSTER_BINARIES=context',
-      '--build-arg', 'REVISION=ci',
-      '--volume', `${npmCache}:/root/.npm`,
-      '--build-arg', 'npm_config_prefer_offline=true',
-      ...(existsSync(hostCaBundle) ? ['--volume', `${hostCaBundle}:/etc/ssl/certs/build-ca.crt:ro`, '--build-arg', 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/build-ca.crt'] : []),
-      '-t', tag,
-      context,
-    ],
-    1_200_000,
-  );
+  // `npm test` builds the image beside the suites (support/image-build-ahead.ts); run alone, this file builds it
+  const builtAhead = await awaitImageBuiltAhead(process.env['SKYFLO_TEST_RUN'], 1_800_000);
+  if (builtAhead) {
+    tag = builtAhead;
+    return;
+  }
+  tag = `localhost/skyflo:ci-${process.pid}`;
+  await buildImageFromContext(await makeImageContext(), tag);
 }, 1_800_000);
 
 afterAll(async () => {
   for (const id of containers) await sh('podman', ['rm', '-f', id]).catch(() => {});
   for (const volume of volumes) await sh('podman', ['volume', 'rm', '-f', volume]).catch(() => {});
-  await sh('podman', ['rmi', '-f', tag]).catch(() => {});
-  if (context) rmSync(context, { recursive: true, force: true });
+  if (tag) await sh('podman', ['rmi', '-f', tag]).catch(() => {});
 }, 120_000);
 
 describe('the container image', { timeout: 180_000 }, () => {
