@@ -5,7 +5,6 @@
  * conversation was deleted, pending writes it did not see. Each case below reads stale data without its guard.
  */
 import { randomUUID } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { emptyCheckpoint, uuid6, type BaseCheckpointSaver, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
@@ -15,7 +14,7 @@ import { createBatchedCheckpointSaver } from '../../src/adapters/storage/checkpo
 import { createLatestCheckpointCache, type LatestCheckpointCache } from '../../src/adapters/storage/checkpoints/latest-checkpoint-cache.ts';
 import { createPglitePool } from '../../src/adapters/storage/pglite/pglite-pool.ts';
 import { createPgliteStorage } from '../../src/adapters/storage/pglite/pglite-storage.ts';
-import { pgliteStartParams } from '../../src/adapters/storage/pglite/pglite-start-params.ts';
+import { newTestPglite } from '../support/test-databases.ts';
 import type { EngineStorage } from '../../src/app/graph/checkpoints.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -38,8 +37,8 @@ const latestOf = async (saver: BaseCheckpointSaver, threadId: string) => (await 
  * the reference). `holdReads` makes the cached saver's database reads wait for `release()` before they answer.
  */
 async function saversOnOnePglite() {
-  const lite = new PGlite({ startParams: pgliteStartParams });
-  await lite.waitReady;
+  // from the install-time template, as the engine's own first start is: initdb in every test cost ~2 s of CPU each
+  const lite = await newTestPglite();
   closers.push(() => lite.close());
   const pool = createPglitePool(lite);
   let held: Array<() => void> | undefined;
