@@ -76,9 +76,6 @@ export async function buildImageFromContext(context: string, tag: string, signal
         // the Docker format keeps HEALTHCHECK (OCI image configs have no field for it)
         '--format', 'docker',
         '--isolation', 'chroot',
-        // a build that fails or is stopped leaves no working container behind (buildah takes --force-rm only
-        // beside --layers or --no-cache; without --layers nothing is cached anyway)
-        '--no-cache', '--force-rm',
         // A RUN step gets 1,024 open files by default under chroot isolation: `npm ci` from the warm cache below opens
         // more at once and failed with EMFILE (seen on a second run on the CI machine).
         '--ulimit', 'nofile=16384:16384',
