@@ -24,6 +24,8 @@ const runFlags = ['--runtime', 'runc', '--no-healthcheck', '--ulimit', 'nofile=4
 const containers: string[] = [];
 const volumes: string[] = [];
 let tag = '';
+/** The buildah working containers the build left behind (it removed them, and says which). */
+let leftContainers: string[] = [];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,11 +48,11 @@ beforeAll(async () => {
   // `npm test` builds the image beside the suites (support/image-build-ahead.ts); run alone, this file builds it
   const builtAhead = await awaitImageBuiltAhead(process.env['SKYFLO_TEST_RUN'], 1_800_000);
   if (builtAhead) {
-    tag = builtAhead;
+    ({ tag, leftContainers } = builtAhead);
     return;
   }
   tag = `localhost/skyflo:ci-${process.pid}`;
-  await buildImageFromContext(await makeImageContext(), tag);
+  ({ leftContainers } = await buildImageFromContext(await makeImageContext(), tag));
 }, 1_800_000);
 
 afterAll(async () => {
@@ -70,6 +72,11 @@ describe('the container image', { timeout: 180_000 }, () => {
     expect(image.Config.Labels['org.opencontainers.image.revision']).toBe('ci');
     const healthcheck = image.Healthcheck ?? image.Config.Healthcheck;
     expect(healthcheck?.Test).toEqual(['CMD', 'node', '/opt/skyflo/healthcheck.mjs']);
+  });
+
+  it('leaves no working container behind: each would pin a stage image of hundreds of MB on the build machine', () => {
+    // buildah 1.28 keeps the container of a stage with no instruction of its own (the Dockerfile's `binaries`)
+    expect(leftContainers).toEqual([]);
   });
 
   it('carries kubectl and helm for the MCP server, and no npm or compiler', async () => {

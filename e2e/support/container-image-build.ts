@@ -60,16 +60,28 @@ export async function makeImageContext(): Promise<string> {
 }
 
 /**
- * Builds the image from a context made by makeImageContext and tags it; the context is removed afterwards. Aborting
- * the signal stops the step that is running (its process gets SIGINT) and fails the build.
+ * The working containers a build left behind, from its output (buildah's stdout) and `buildah containers --json`: a
+ * stage's container is made from an image the build committed (`--> <id>`) or started a stage FROM by its full id,
+ * so it is told apart from other builds' containers by that image id. Each one pins its stage's image (hundreds of
+ * MB) until it is removed.
  */
-export async function buildImageFromContext(context: string, tag: string, signal?: AbortSignal): Promise<void> {
+export function containersLeftByBuild(buildOutput: string, containers: { id: string; imageid: string; containername: string }[]): { id: string; name: string; image: string }[] {
+  const images = [...buildOutput.matchAll(/^(?:--> ([0-9a-f]{11,64})|\[\d+\/\d+\] STEP \d+\/\d+: FROM ([0-9a-f]{64})\b)/gm)].map((match) => (match[1] ?? match[2])!);
+  return containers.filter((container) => images.some((image) => container.imageid.startsWith(image))).map((container) => ({ id: container.id, name: container.containername, image: container.imageid }));
+}
+
+/**
+ * Builds the image from a context made by makeImageContext and tags it; the context is removed afterwards. Aborting
+ * the signal stops the step that is running (its process gets SIGINT) and fails the build. Returns the working
+ * containers the build left behind (the image test fails on any: each leaks a stage image), removed by then.
+ */
+export async function buildImageFromContext(context: string, tag: string, signal?: AbortSignal): Promise<{ leftContainers: string[] }> {
   try {
     const base = (await sh(path.join(repoRoot, 'deploy', 'docker', 'make-local-base.sh'), [], 600_000, signal)).trim().split('\n').pop()!;
     // A cache of its own (never the user's ~/.npm: a build step must not be able to touch that), kept between runs.
     const npmCache = path.join(homedir(), '.cache', 'skyflo-image-build-npm');
     mkdirSync(npmCache, { recursive: true });
-    await sh(
+    const output = await sh(
       'buildah',
       [
         'bud',
@@ -91,6 +103,14 @@ export async function buildImageFromContext(context: string, tag: string, signal
       1_200_000,
       signal,
     );
+    const containers = JSON.parse((await sh('buildah', ['containers', '--json'])).trim() || '[]') as Parameters<typeof containersLeftByBuild>[1] | null;
+    const left = containersLeftByBuild(output, containers ?? []);
+    for (const container of left) {
+      await sh('buildah', ['rm', container.id]);
+      // the stage image too, unless something else still uses it (then podman refuses, and it stays)
+      await sh('podman', ['rmi', container.image]).catch(() => '');
+    }
+    return { leftContainers: left.map((container) => container.name) };
   } finally {
     rmSync(context, { recursive: true, force: true });
   }

@@ -24,7 +24,7 @@ import { buildImageFromContext, makeImageContext, sh } from './container-image-b
 
 export type ImageBuildState =
   | { state: 'building'; tag: string; workerPid: number; startedAt: string }
-  | { state: 'built'; tag: string; workerPid: number; startedAt: string; seconds: number }
+  | { state: 'built'; tag: string; workerPid: number; startedAt: string; seconds: number; leftContainers: string[] }
   | { state: 'failed'; tag: string; workerPid: number; startedAt: string; seconds: number; error: string };
 
 /** Run ids are the npm script's shell pid; anything else is refused rather than put into a path or a tag. */
@@ -66,10 +66,11 @@ function alive(pid: number): boolean {
 }
 
 /**
- * The image this run built ahead, once its build has ended: its tag, or an error saying why there is none. Undefined
- * when this run started no build ahead (vitest run directly), so the caller builds it itself.
+ * The image this run built ahead, once its build has ended: its tag and the working containers its build left behind,
+ * or an error saying why there is none. Undefined when this run started no build ahead (vitest run directly), so the
+ * caller builds it itself.
  */
-export async function awaitImageBuiltAhead(runId: string | undefined, timeoutMs: number): Promise<string | undefined> {
+export async function awaitImageBuiltAhead(runId: string | undefined, timeoutMs: number): Promise<{ tag: string; leftContainers: string[] } | undefined> {
   if (!runId || !/^\d+$/.test(runId) || !existsSync(imageBuildStateFile(runId))) return undefined;
   const deadline = Date.now() + timeoutMs;
   let announced = false;
@@ -77,7 +78,7 @@ export async function awaitImageBuiltAhead(runId: string | undefined, timeoutMs:
     const state = readImageBuildState(runId)!;
     // the file is in the shared temp dir: only the tag this run's worker is told to build is ever run
     if (state.tag !== aheadTag(runId)) throw new Error(`${imageBuildStateFile(runId)} names ${JSON.stringify(state.tag)}, not this run's image ${aheadTag(runId)}`);
-    if (state.state === 'built') return state.tag;
+    if (state.state === 'built') return { tag: state.tag, leftContainers: state.leftContainers };
     if (state.state === 'failed') throw new Error(`the image build started with the run failed after ${state.seconds} s (log: ${imageBuildLogFile(runId)}):\n${state.error}`);
     if (!alive(state.workerPid)) throw new Error(`the image build's worker (pid ${state.workerPid}) is gone without a result (log: ${imageBuildLogFile(runId)})`);
     if (Date.now() > deadline) throw new Error(`the image build started at ${state.startedAt} had not finished after this test waited ${timeoutMs / 1000} s (log: ${imageBuildLogFile(runId)})`);
@@ -111,8 +112,8 @@ async function build(runId: string, context: string, tag: string): Promise<void>
     if (!alive(runShellPid)) abort.abort();
   }, 2000);
   try {
-    await buildImageFromContext(context, tag, abort.signal);
-    writeState(runId, { state: 'built', tag, workerPid: process.pid, startedAt, seconds: seconds() });
+    const { leftContainers } = await buildImageFromContext(context, tag, abort.signal);
+    writeState(runId, { state: 'built', tag, workerPid: process.pid, startedAt, seconds: seconds(), leftContainers });
     console.info(`built ${tag} in ${seconds()} s`);
   } catch (error) {
     stoppedWithTheRun = abort.signal.aborted;
